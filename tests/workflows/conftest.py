@@ -1,0 +1,38 @@
+"""Temporal for the workflow tests: the time-skipping server (weeks pass in milliseconds) and
+a worker per test on its own task queue, against the test's fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from infra.binaries import temporal_test_server
+from infra.temporal_client import register_search_attributes
+from worker import build_worker
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter)
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def task_queue() -> str:
+    return f"kyoso-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ts_worker(ts_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+                    ) -> AsyncIterator[Worker]:
+    async with build_worker(ts_env.client, pool, task_queue) as w:
+        yield w
