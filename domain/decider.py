@@ -395,8 +395,8 @@ def _on_due(step: Step, deadline: Deadline, ctx: Context) -> None:
         step.emit(Expired, kind=kind)
     else:
         step.emit(Escalated, kind=kind,
-                  reason=f"no {kind.label} by the deadline; it expires on "
-                  f"{deadline.expire_at.date().isoformat()}")
+                  reason=f"no answer by the deadline for {kind.label}; it expires on "
+                  f"{today_jst(deadline.expire_at).isoformat()} (JST)")
 
 
 def _expect(state: ProposalState, stages: Stage | tuple[Stage, ...], doing: str) -> None:

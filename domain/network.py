@@ -53,10 +53,11 @@ class Network(Model):
         return cls(municipalities=known, members=frozenset(FOUNDING_TOWN_LGCODES.values()))
 
     def with_members(self, lgcodes: Iterable[str]) -> Network:
-        unknown = sorted(set(lgcodes) - self.municipalities.keys())
+        codes = frozenset(lgcodes)  # read once: `lgcodes` may be a generator
+        unknown = sorted(codes - self.municipalities.keys())
         if unknown:
             raise ValueError(f"unknown municipalities: {', '.join(unknown[:5])}")
-        return self.model_copy(update={"members": self.members | frozenset(lgcodes)})
+        return self.model_copy(update={"members": self.members | codes})
 
     def rollout_targets(self, host: Town) -> list[Municipality]:
         """Members offered a proven pilot: everyone in the network but the hosting town."""

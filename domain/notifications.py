@@ -112,8 +112,11 @@ def _who_for_proposal(before: ProposalState, after: ProposalState, e: Event
     s = after
     match e:
         case ProposalSubmitted():
-            return "submitted", [_secretariat(s, s.policies.route(s.proposal.theme)
-                                              if s.policies and s.proposal else None)], {}
+            # The preferred town's office; the routing rule only places "either" proposals.
+            assert s.policies is not None
+            assert s.proposal is not None
+            town = s.proposal.preferred_town.town or s.policies.route(s.proposal.theme)
+            return "submitted", [_secretariat(s, town)], {}
         case IntakeAccepted():
             who = [_proposer(s)]
             if e.assignment is not None:

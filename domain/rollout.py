@@ -106,6 +106,7 @@ Step = Emitter[MembershipState]
 
 def decide_member(state: MembershipState, command: MemberCommand, ctx: Context) -> list[Event]:
     if isinstance(command, OfferMembership):
+        require_role(command, Role.SYSTEM, Role.SECRETARIAT)
         if state.status is not None:
             raise DomainError(ErrorCode.ALREADY_SUBMITTED, "this member was already offered it")
         step: Step = Emitter(state, evolve_member, ctx, command, command.proposal_id,

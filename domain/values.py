@@ -133,7 +133,7 @@ def normalise_name(value: str) -> str:
     folded = unicodedata.normalize("NFKC", value).casefold()
     for suffix in ("株式会社", "合同会社", "有限会社", "一般社団法人", "(株)", "(同)"):
         folded = folded.replace(suffix, "")
-    folded = re.sub(r"\b(inc|ltd|llc|co|corp|kk|gk)\b\.?", "", folded)
+    folded = re.sub(r"\b(inc|ltd|llc|co|corp|kk|gk|k\.k|g\.k)\b\.?", "", folded)
     return re.sub(r"[\s.,・()]+", "", folded)
 
 
