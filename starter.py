@@ -19,7 +19,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from pydantic import BaseModel, ValidationError
@@ -61,6 +61,9 @@ from workflows.client import member_handle, proposal_handle, start_proposal
 from workflows.contracts import ActionResult
 from workflows.membership import MembershipWorkflow
 from workflows.proposal import ProposalWorkflow
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class CliError(Exception):
@@ -128,7 +131,7 @@ def _pair(value: str) -> tuple[str, str]:
     return name.strip(), rest.strip()
 
 
-def _build(model: type[BaseModel], **fields: Any) -> Any:
+def _build(model: type[M], **fields: Any) -> M:
     """A domain command from command-line values, or one clear line saying what is wrong."""
     try:
         return model(**fields)
@@ -487,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
 def explain(err: BaseException, args: argparse.Namespace) -> str:
     """One line for any failure a person can meet."""
     if isinstance(err, WorkflowUpdateFailedError):
-        cause = err.cause
+        cause: BaseException | None = err.cause
         while cause is not None and not isinstance(cause, ApplicationError):
             cause = cause.__cause__
         return f"refused: {cause.message if cause else err}"
@@ -504,8 +507,9 @@ def explain(err: BaseException, args: argparse.Namespace) -> str:
         return str(err)
     if isinstance(err, ValidationError):
         return f"invalid input: {describe_validation(err)}"
-    from domain.errors import DomainError
     from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from domain.errors import DomainError
 
     if isinstance(err, DomainError):
         return f"refused: {err}"
@@ -526,7 +530,7 @@ async def run(argv: list[str] | None = None) -> int:
     try:
         await args.handler(args, session)
         return 0
-    except Exception as err:  # noqa: BLE001 - every failure becomes one line and status 1
+    except Exception as err:
         print(f"starter.py {args.command}: {explain(err, args)}", file=sys.stderr)
         return 1
     finally:

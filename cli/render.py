@@ -39,7 +39,7 @@ def _what(e: Event) -> str:
     keep = {k: v for k, v in data.items()
             if k in {"town", "round", "reason", "decision", "comment", "adoption_number",
                      "from_town", "to_town", "kind", "number", "stage", "note"} and v is not None}
-    if "deadline" in data and data["deadline"]:
+    if data.get("deadline"):
         keep["due"] = jst(data["deadline"]["due_at"])
     return ", ".join(f"{k}={v}" for k, v in keep.items())
 

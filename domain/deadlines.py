@@ -6,10 +6,12 @@ decider alone says what happens when time passes (the workflow only says what ti
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, model_validator
 
 from domain.proposal import Model
 from domain.values import Instant
@@ -50,30 +52,59 @@ _LABELS = {
 }
 
 
-class DeadlinePolicy(Model):
-    """How long a wait lasts, when to remind, and how long after escalation it expires."""
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
-    days: int = Field(ge=1, le=730)
-    remind_days_before: int = Field(default=0, ge=0, le=365)
-    # Days between escalation at the due date and expiry; 0 means the wait expires at once
+
+def parse_duration(value: object) -> object:
+    """A number of days, or a duration like ``30d``, ``12h``, ``45m``, ``30s``.
+
+    Town policies are written in days; the short units serve rehearsals and demos, where a
+    month-long wait would stop the show. ISO 8601 (``P30D``) passes through to pydantic.
+    """
+    if isinstance(value, bool):
+        raise ValueError("a duration must be a number of days or like 30d, 12h, 45m, 30s")
+    if isinstance(value, int | float):
+        return timedelta(days=value)
+    if isinstance(value, str) and (m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhms])\s*", value)):
+        return timedelta(**{_UNITS[m[2]]: float(m[1])})
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+_ZERO = timedelta(0)
+
+
+class DeadlinePolicy(Model):
+    """How long a wait lasts, when to remind, and how long after escalation it expires.
+
+    Values are days (``30``) or durations (``30d``, ``12h``).
+    """
+
+    days: Duration
+    remind_days_before: Duration = _ZERO
+    # Time between escalation at the due date and expiry; 0 means the wait expires at once
     # (or, for waits that cannot expire, only escalates).
-    grace_days: int = Field(default=0, ge=0, le=365)
+    grace_days: Duration = _ZERO
 
     @model_validator(mode="after")
-    def _reminder_inside_wait(self) -> DeadlinePolicy:
+    def _durations_in_range(self) -> DeadlinePolicy:
+        if not timedelta(seconds=1) <= self.days <= timedelta(days=730):
+            raise ValueError("days must be between 1 second and 730 days")
+        for name, value in (("remind_days_before", self.remind_days_before),
+                            ("grace_days", self.grace_days)):
+            if not _ZERO <= value <= timedelta(days=365):
+                raise ValueError(f"{name} must be between 0 and 365 days")
         if self.remind_days_before >= self.days:
             raise ValueError("the reminder must come after the wait starts (remind_days_before < days)")
         return self
 
     def open(self, kind: DeadlineKind, start: datetime) -> Deadline:
-        due = start + timedelta(days=self.days)
+        due = start + self.days
         return Deadline(
             kind=kind,
             due_at=due,
-            remind_at=due - timedelta(days=self.remind_days_before)
-            if self.remind_days_before
-            else None,
-            expire_at=due + timedelta(days=self.grace_days) if self.grace_days else None,
+            remind_at=due - self.remind_days_before if self.remind_days_before else None,
+            expire_at=due + self.grace_days if self.grace_days else None,
         )
 
 

@@ -255,6 +255,12 @@ def _refer(step: Step, c: Refer, ctx: Context) -> None:
                 ErrorCode.NOT_ON_COMMITTEE,
                 f"only {s.town.label}'s committee or the secretariat may refer this proposal",
             )
+        assert s.proposal is not None
+        if reviewer.conflicted_with(s.proposal.parties()):
+            raise DomainError(
+                ErrorCode.CONFLICT_OF_INTEREST,
+                f"{reviewer.reviewer_id} is affiliated with the proposer and may not refer it",
+            )
     else:
         require_role(c, Role.SECRETARIAT, Role.REVIEWER)
     if c.to_town is s.town:
@@ -332,7 +338,7 @@ def _evaluate(step: Step, c: EvaluatePilot, ctx: Context) -> None:
         raise DomainError(ErrorCode.INVALID, "an extended pilot must end after today")
     if ev.new_end_date <= s.pilot.end_date:
         raise DomainError(ErrorCode.INVALID, f"the new end date must be after {s.pilot.end_date}")
-    extended = s.pilot.model_copy(update={"end_date": ev.new_end_date})
+    extended = s.pilot.extended_to(ev.new_end_date)
     report = s.town_policy().report.open(DeadlineKind.REPORT, ctx.at)
     step.emit(
         PilotEvaluated, evaluation=ev,
@@ -346,6 +352,11 @@ def _evaluate(step: Step, c: EvaluatePilot, ctx: Context) -> None:
 def _offer_rollout(step: Step, c: OfferRollout, ctx: Context) -> None:
     require_role(c, Role.SYSTEM)
     _expect(step.state, Stage.EVALUATED, "offering the rollout")
+    assert step.state.town is not None
+    if len(set(c.members)) != len(c.members):
+        raise DomainError(ErrorCode.INVALID, "a rollout offer lists a municipality twice")
+    if step.state.town.lgcode in c.members:
+        raise DomainError(ErrorCode.INVALID, "the hosting town is not offered its own pilot")
     window = step.state.town_policy().rollout_window
     step.emit(RolloutOffered, members=c.members, window_due_at=window.open(
         DeadlineKind.ROLLOUT_WINDOW, ctx.at).due_at)
@@ -389,7 +400,11 @@ def _on_due(step: Step, deadline: Deadline, ctx: Context) -> None:
                   reason=f"no committee was assigned in time; routed to {town.label} by rule")
         _start_review(step, town, ReviewReason.ROUTED, ctx)
     elif kind is DeadlineKind.REPORT:
-        step.emit(Escalated, kind=kind, reason=f"pilot report {s.reports_filed + 1} is overdue",
+        assert s.pilot is not None
+        period = round((deadline.due_at - s.pilot.starts_at) / s.town_policy().report.days)
+        step.emit(Escalated, kind=kind,
+                  reason=f"the progress report due {today_jst(deadline.due_at)} (period {period}) "
+                  f"is overdue; {s.reports_filed} report(s) filed so far",
                   next_deadline=_report_after(step, deadline))
     elif deadline.expire_at is None:
         step.emit(Expired, kind=kind)

@@ -8,7 +8,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from uuid import uuid5
 
 from domain.commands import CommandBase, Context, ExtendDeadline
-from domain.deadlines import Deadline, DeadlineKind, Moment
+from domain.deadlines import Deadline, Moment
 from domain.errors import DomainError, ErrorCode
 from domain.events import DeadlineExtended, Event, EventBase
 from domain.values import Role

@@ -14,6 +14,7 @@ from uuid import UUID
 from domain.deadlines import DeadlineKind
 from domain.events import (
     ChangesRequested,
+    DeadlineExtended,
     Escalated,
     Event,
     Expired,
@@ -150,7 +151,7 @@ def _who_for_proposal(before: ProposalState, after: ProposalState, e: Event
                 "start": e.plan.start_date.isoformat(), "end": e.plan.end_date.isoformat()}
         case PilotStarted():
             return "pilot_started", [_proposer(s), _secretariat(s)], {
-                "next_report": _date(e.report.due_at if e.report else None)}
+                "next_report": _date(e.report.due_at) if e.report else "none before the end"}
         case PilotReportFiled():
             return "report_filed", [_secretariat(s)], {"number": e.number}
         case PilotEnded():
@@ -176,6 +177,9 @@ def _who_for_proposal(before: ProposalState, after: ProposalState, e: Event
                         for r in s.policies.of(s.town).committee if r.chair]
             return "escalated", who, {"wait": e.kind.label, "reason": e.reason,
                                       "kind": e.kind.value}
+        case DeadlineExtended():
+            return "deadline_extended", [*_owners(after, e.kind), _secretariat(s)], {
+                "wait": e.kind.label, "due": _date(e.deadline.due_at), "kind": e.kind.value}
         case Expired():
             return "expired", [_proposer(s), _secretariat(s)], {"wait": e.kind.label,
                                                                 "kind": e.kind.value}
@@ -263,6 +267,9 @@ def for_member(before: MembershipState, events: Iterable[Event],
             case ReminderSent():
                 found = ("reminder", [_member(s)], {"wait": e.kind.label, "due": _date(e.due_at),
                                                    "kind": e.kind.value})
+            case DeadlineExtended():
+                found = ("deadline_extended", [_member(s), host], {
+                    "wait": e.kind.label, "due": _date(e.deadline.due_at), "kind": e.kind.value})
             case Escalated():
                 found = ("escalated", [host], {"wait": e.kind.label, "reason": e.reason,
                                                "kind": e.kind.value})
@@ -297,7 +304,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "pilot_planned": ("[{proposal_id}] 実証実験の計画 / Pilot planned",
                       "The pilot of “{title}” runs from {start} to {end}."),
     "pilot_started": ("[{proposal_id}] 実証実験開始 / Pilot started",
-                      "The pilot of “{title}” has started; first report due {next_report}."),
+                      "The pilot of “{title}” has started; first progress report due: "
+                      "{next_report}."),
     "report_filed": ("[{proposal_id}] 報告書 {number} / Report {number} filed",
                      "Progress report {number} of “{title}” was filed."),
     "pilot_ended": ("[{proposal_id}] 実証実験終了 / Pilot ended: please evaluate",
@@ -312,6 +320,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                  "Reminder: {wait} for “{title}” is due on {due}."),
     "escalated": ("[{proposal_id}] エスカレーション / Escalation: {wait}",
                   "“{title}”: {reason}"),
+    "deadline_extended": ("[{proposal_id}] 期限延長 / Deadline extended: {wait}",
+                          "The deadline for {wait} (“{title}”) is now {due}."),
     "expired": ("[{proposal_id}] 期限切れ / Expired",
                 "“{title}” expired: no answer by the deadline for {wait}."),
     "member_offered": ("[{proposal_id}] 広域実装のご案内 / Rollout offer to {member}",

@@ -47,7 +47,7 @@ class MemberStatus(StrEnum):
     LAPSED = "lapsed"  # no answer within the rollout window
     DEPLOYED = "deployed"
     DEPLOYMENT_EXPIRED = "deployment_expired"
-    WITHDRAWN = "withdrawn"  # the proposal was withdrawn while the offer was open
+    WITHDRAWN = "withdrawn"  # the proposal was withdrawn before this member's part ended
 
     @property
     def is_terminal(self) -> bool:

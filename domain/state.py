@@ -125,7 +125,7 @@ def evolve(state: ProposalState, event: Event) -> ProposalState:
     return state.model_copy(update={**common, **_changes(state, event)})
 
 
-def _changes(s: ProposalState, e: Event) -> dict[str, object]:  # noqa: C901 - one case per event
+def _changes(s: ProposalState, e: Event) -> dict[str, object]:
     dl = s.deadlines
     match e:
         case ProposalSubmitted():
@@ -238,7 +238,7 @@ def _evaluated(s: ProposalState, e: PilotEvaluated) -> dict[str, object]:
     dl = with_deadline(with_deadline(dl, e.end), e.next_report)
     return {
         "stage": Stage.PILOT,
-        "pilot": s.pilot.model_copy(update={"end_date": e.evaluation.new_end_date}),
+        "pilot": s.pilot.extended_to(e.evaluation.new_end_date),
         "extensions": s.extensions + 1,
         "deadlines": dl,
     }

@@ -13,12 +13,18 @@ from importlib import resources
 
 import asyncpg
 
+from infra.database import DatabaseUnavailable
+
 # Arbitrary constant naming the migration lock ("kyoso" in ASCII).
 MIGRATION_LOCK = 0x6B796F736F
 
 
 class MigrationError(RuntimeError):
     pass
+
+
+class MigrationPermissionError(MigrationError, DatabaseUnavailable):
+    """The user may connect but lacks a privilege the migrations need: one line naming it."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,12 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 )
             done.append(f"{mig.version:04d}_{mig.name}")
         return done
+    except asyncpg.InsufficientPrivilegeError as err:
+        user, db = await conn.fetchrow("SELECT current_user, current_database()")
+        raise MigrationPermissionError(
+            f"PostgreSQL: user {user!r} lacks a permission on database {db!r} that the migrations "
+            f"need ({str(err).splitlines()[0]}); grant it (on a new database: GRANT CREATE ON "
+            f"SCHEMA public TO {user}) or use the user that owns the database") from err
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
 

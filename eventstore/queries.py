@@ -38,7 +38,8 @@ async def list_proposals(
     pool: asyncpg.Pool, *, stage: str | None = None, town: str | None = None,
     theme: str | None = None, open_only: bool = False, limit: int = 50, offset: int = 0,
 ) -> list[ProposalRow]:
-    where, args = [], []  # type: ignore[var-annotated]
+    where: list[str] = []
+    args: list[object] = []
     for column, value in (("stage", stage), ("town", town), ("theme", theme)):
         if value is not None:
             args.append(value)

@@ -91,13 +91,14 @@ async def create_pool(url: str, *, max_size: int = 10, **kw: Any) -> asyncpg.Poo
 
 def explain(url: str, err: BaseException) -> str:
     where = describe(url)
+    first = (str(err).splitlines() or [type(err).__name__])[0]  # PostgreSQL adds DETAIL lines
     if isinstance(err, asyncpg.InvalidCatalogNameError):
         return f"PostgreSQL: {where} does not exist; create it or fix DATABASE_URL"
     if isinstance(err, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
         return f"PostgreSQL refused the login for {where}; check the user and password in DATABASE_URL"
     if isinstance(err, asyncpg.InsufficientPrivilegeError):
-        return (f"PostgreSQL: the user lacks a permission on {where} ({err}); grant it CREATE on "
-                "the database and schema, or use a user that owns them")
+        return (f"PostgreSQL: the user lacks a permission on {where} ({first}); grant it CONNECT "
+                "on the database, or use a user that owns it")
     if isinstance(err, OSError):
         return f"PostgreSQL is not reachable for {where}: {err.strerror or err}; is it running?"
-    return f"PostgreSQL error for {where}: {err}"
+    return f"PostgreSQL error for {where}: {first}"

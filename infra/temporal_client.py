@@ -23,8 +23,13 @@ class TemporalUnavailable(RuntimeError):
 
 def connect_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Keyword arguments for Client.connect, from the environment (or `env`)."""
-    profile = ClientConfigProfile.load(override_env_vars=env)
-    config: dict[str, Any] = dict(profile.to_client_connect_config())
+    try:
+        profile = ClientConfigProfile.load(override_env_vars=env)
+        config: dict[str, Any] = dict(profile.to_client_connect_config())
+    except (OSError, RuntimeError) as err:  # unknown profile, bad TOML, missing TLS file
+        raise TemporalUnavailable(
+            f"Temporal client settings cannot be used: {str(err).splitlines()[0]}; check "
+            "TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE and TEMPORAL_TLS_*") from err
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.setdefault("namespace", "default")
     return config

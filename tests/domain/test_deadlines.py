@@ -188,7 +188,8 @@ def test_an_overdue_report_is_escalated_and_the_next_one_opened() -> None:
     assert_quiet_until(s, first.due_at)
     [escalated] = s.tick(first.due_at)
     assert isinstance(escalated, Escalated)
-    assert (escalated.kind, escalated.reason) == (DeadlineKind.REPORT, "pilot report 1 is overdue")
+    assert escalated.kind is DeadlineKind.REPORT
+    assert "(period 1) is overdue; 0 report(s) filed" in escalated.reason
     assert escalated.next_deadline == Deadline(kind=DeadlineKind.REPORT,
                                                due_at=day(first.due_at, 30),
                                                remind_at=day(first.due_at, 23))

@@ -261,7 +261,13 @@ def test_deadline_reminder_must_fall_inside_the_wait(days: int, remind: int) -> 
 def test_deadline_policy_bounds() -> None:
     with pytest.raises(ValidationError, match="days"):
         DeadlinePolicy(days=0)
-    assert DeadlinePolicy(days=7, remind_days_before=6).remind_days_before == 6
+    assert DeadlinePolicy(days=7, remind_days_before=6).remind_days_before == timedelta(days=6)
+    assert DeadlinePolicy(days="90s", remind_days_before="30s").days == timedelta(seconds=90)
+    assert DeadlinePolicy(days="12h").days == timedelta(hours=12)
+    with pytest.raises(ValidationError, match="a duration must be"):
+        DeadlinePolicy(days=True)
+    with pytest.raises(ValidationError, match="between 1 second and 730 days"):
+        DeadlinePolicy(days=731)
 
 
 # -- names ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from domain.events import VoteDecision
+from domain.events import VoteCast, VoteDecision
 from domain.state import fold
 from eventstore.errors import ConcurrencyError, IdempotencyConflict
 from eventstore.store import EventStore
@@ -122,6 +122,7 @@ async def test_twenty_racers_on_one_proposal_exactly_one_wins(
     # The stream stays appendable at the winner's version.
     winner = batches[results.index(wins[0])]
     lc.state = fold(winner[1], base)
-    expected, events, notes = lc.vote("yokoze-r3" if winner[1][0].reviewer_id != "yokoze-r3"
-                                      else "yokoze-r2")
+    won = winner[1][0]
+    assert isinstance(won, VoteCast)
+    expected, events, _ = lc.vote("yokoze-r3" if won.reviewer_id != "yokoze-r3" else "yokoze-r2")
     assert (await store.append(lc.proposal_id, expected, events)).version == lc.state.version

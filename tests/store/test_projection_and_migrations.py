@@ -39,9 +39,9 @@ async def _drive_many(store: EventStore) -> None:
         if i % 3 == 0:
             await put(lc, lc.batch(Withdraw(actor=PROPOSER, reason="no budget this year")))
             continue
-        await put(lc, lc.vote("yokoze-r1"))
-        await put(lc, lc.vote("yokoze-r2", VoteDecision.APPROVE if i % 2 else
-                              VoteDecision.REJECT))
+        decision = VoteDecision.APPROVE if i % 2 else VoteDecision.REJECT
+        await put(lc, lc.vote("yokoze-r1", decision))
+        await put(lc, lc.vote("yokoze-r2", decision))
         if lc.state.stage is None or lc.state.stage.value != "adopted":
             continue
         start = (lc.clock.now + timedelta(days=3)).date()
@@ -98,7 +98,7 @@ async def test_migrations_run_twice_and_concurrently(pg_admin_url: str) -> None:
         applied = await asyncio.gather(*(migrate_url(url) for _ in range(5)))
         everything = [f"{m.version:04d}_{m.name}" for m in discover()]
         # Exactly one runner applied each migration; the others found nothing to do.
-        assert sorted(sum(applied, [])) == everything
+        assert sorted(name for names in applied for name in names) == everything
         assert await migrate_url(url) == []
         conn = await asyncpg.connect(url)
         try:

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 
 import asyncpg
 import pytest
 
-from domain.events import ProposalAdopted
+from domain.events import Event, ProposalAdopted
+from domain.notifications import Notification
 from eventstore.errors import ConcurrencyError
 from eventstore.store import EventStore, RecordedEvent
 from tests.lifecycle import Lifecycle
 
 
-async def test_reader_waits_for_an_older_transaction_instead_of_skipping_it(
+async def test_a_later_writer_waits_for_an_open_transaction_so_no_position_is_skipped(
         store: EventStore, pool: asyncpg.Pool) -> None:
+    """A transaction holding a position keeps later writers from committing higher ones."""
     slow, fast = Lifecycle(10), Lifecycle(11)
     exp_slow, ev_slow, _ = slow.submit()
     exp_fast, ev_fast, _ = fast.submit()
@@ -24,13 +27,15 @@ async def test_reader_waits_for_an_older_transaction_instead_of_skipping_it(
         tx = held.transaction()
         await tx.start()
         slow_result = await store.append(slow.proposal_id, exp_slow, ev_slow, conn=held)
-        fast_result = await store.append(fast.proposal_id, exp_fast, ev_fast)
-        assert slow_result.positions[0] < fast_result.positions[0]
-        # The later position is committed, the earlier is not: the reader must not pass it.
+        fast_task = asyncio.create_task(store.append(fast.proposal_id, exp_fast, ev_fast))
+        await asyncio.sleep(0.5)
+        assert not fast_task.done(), "a later writer committed past an open position"
         assert await store.read_all(0) == []
         await tx.commit()
+    fast_result = await fast_task
+    assert slow_result.positions[0] < fast_result.positions[0]
     seen = await store.read_all(0)
-    assert [r.position for r in seen] == sorted([*slow_result.positions, *fast_result.positions])
+    assert [r.position for r in seen] == [*slow_result.positions, *fast_result.positions]
 
 
 async def test_tailing_reader_sees_every_event_exactly_once_in_order_under_load(
@@ -106,7 +111,10 @@ async def test_reappend_after_connection_killed_between_commit_and_reply(
     assert await pool.fetchval("SELECT count(*) FROM outbox") == len(notes)
 
 
-async def _adopt(store: EventStore, n: int) -> tuple[Lifecycle, tuple[int, list, list]]:
+Batch = tuple[int, list[Event], list[Notification]]
+
+
+async def _adopt(store: EventStore, n: int) -> tuple[Lifecycle, Batch]:
     lc = Lifecycle(n)
     for batch in [*lc.to_review(), lc.vote("yokoze-r1")]:
         await store.append(lc.proposal_id, batch[0], batch[1], notifications=batch[2])
@@ -121,11 +129,11 @@ async def test_adoption_numbers_are_unique_and_gap_free_under_concurrency(
     results = await asyncio.gather(
         *(store.append(lc.proposal_id, b[0], b[1], notifications=b[2]) for lc, b in ready),
         *(store.append(loser_lc.proposal_id, loser_batch[0],
-                       [e.model_copy(update={"event_id": __import__("uuid").uuid4()})
+                       [e.model_copy(update={"event_id": uuid.uuid4()})
                         for e in loser_batch[1]]) for _ in range(3)),
         return_exceptions=True,
     )
-    numbers = sorted(r.adoption_number for r in results if not isinstance(r, BaseException))
+    numbers = sorted(r.adoption_number or 0 for r in results if not isinstance(r, BaseException))
     # Either the original or a copy of proposal 0 wins; 20 adoptions in all.
     assert numbers == list(range(1, 21))
     assert all(isinstance(r, ConcurrencyError) for r in results if isinstance(r, BaseException))
