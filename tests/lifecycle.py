@@ -15,8 +15,8 @@ from domain.commands import (
     ProposalCommand,
     Submit,
 )
-from domain.decider import decide
 from domain.deadlines import DeadlinePolicy
+from domain.decider import decide
 from domain.events import Event, VoteDecision
 from domain.network import Municipality
 from domain.notifications import Notification, for_member, for_proposal
