@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import structlog
@@ -28,7 +29,8 @@ from activities.records import RecordActivities
 from eventstore.migrate import migrate
 from eventstore.projections import ProposalsProjection
 from eventstore.store import EventStore
-from infra import database, logging as kyoso_logging
+from infra import database
+from infra import logging as kyoso_logging
 from infra.settings import Settings
 from infra.temporal_client import TemporalUnavailable, connect
 from workflows.membership import MembershipWorkflow
@@ -49,7 +51,7 @@ SANDBOX = SandboxedWorkflowRunner(
 log = structlog.get_logger("kyoso.worker")
 
 
-def activities_for(pool: asyncpg.Pool, mailer: SmtpMailer | None) -> list[object]:
+def activities_for(pool: asyncpg.Pool, mailer: SmtpMailer | None) -> list[Callable[..., Any]]:
     store = EventStore(pool, [ProposalsProjection()])
     return [
         RecordActivities(store).record_events,
@@ -66,7 +68,8 @@ def mailer_for(settings: Settings) -> SmtpMailer | None:
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str,
-                 mailer: SmtpMailer | None = None, activities: Sequence[object] | None = None,
+                 mailer: SmtpMailer | None = None,
+                 activities: Sequence[Callable[..., Any]] | None = None,
                  **options: object) -> Worker:
     return Worker(
         client,

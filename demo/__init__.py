@@ -1,0 +1,1 @@
+"""The realistic demo: a dozen proposals walking every path on the dev server."""

@@ -1,0 +1,5 @@
+import sys
+
+from demo.runner import cli
+
+sys.exit(cli())
