@@ -62,7 +62,6 @@ from workflows.contracts import ActionResult
 from workflows.membership import MembershipWorkflow
 from workflows.proposal import ProposalWorkflow
 
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -365,6 +364,23 @@ async def cmd_network(args: argparse.Namespace, s: Session) -> None:
             render.console.print(f"{m.lgcode} {m.label}")
 
 
+async def cmd_replay(args: argparse.Namespace, s: Session) -> None:
+    """Replay a proposal's recorded history with this code: proof a deploy is safe for it."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Replayer
+
+    from worker import SANDBOX, WORKFLOWS
+
+    history = await proposal_handle(await s.client(), args.proposal_id).fetch_history()
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+                        workflow_runner=SANDBOX)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    if result.replay_failure is not None:
+        raise CliError(f"replay of {args.proposal_id} failed: {result.replay_failure}")
+    render.console.print(f"{args.proposal_id}: {len(history.events)} history events replay "
+                         "deterministically with this code")
+
+
 async def cmd_migrate(args: argparse.Namespace, s: Session) -> None:
     await s.pool()
     render.console.print("database schema is up to date")
@@ -483,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--all", action="store_true", help="add all 1,741 municipalities")
     c.add_argument("--email", help="contact address of the municipalities named")
 
+    command("replay", cmd_replay, "replay a proposal's workflow history with this code "
+            "(operators: check a deploy is safe)")
     command("migrate", cmd_migrate, "apply database migrations", pid=False)
     return p
 

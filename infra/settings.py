@@ -28,6 +28,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "KYOSO_MAIL_FROM": ("kyoso@localhost", "From address of notification e-mails"),
     "KYOSO_LOG_FORMAT": ("json", "json (production) or console"),
     "KYOSO_LOG_LEVEL": ("INFO", "log level"),
+    "KYOSO_TEMPORAL_PORT": ("7233", "port of the dev server the demo starts"),
+    "KYOSO_UI_PORT": ("8233", "port of the Web UI the demo starts"),
     "TEMPORAL_ADDRESS": ("localhost:7233", "Temporal frontend host:port"),
     "TEMPORAL_NAMESPACE": ("default", "Temporal namespace"),
     "TEMPORAL_API_KEY": ("(unset)", "API key for Temporal Cloud; implies TLS"),
