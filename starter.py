@@ -48,7 +48,7 @@ from domain.network import Municipality
 from domain.people import Actor
 from domain.pilot import Kpi, KpiValue, PilotEvaluation, PilotOutcome, PilotPlan, PilotReport
 from domain.proposal import Proposal, ProposalRevision
-from domain.values import JST, PROPOSAL_ID_PATTERN, Role, Town
+from domain.values import JST, PROPOSAL_ID_PATTERN, Role, Town, validate_lgcode
 from eventstore import programme, queries
 from eventstore.migrate import migrate
 from eventstore.store import EventStore
@@ -103,6 +103,13 @@ def _proposal_id(value: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a proposal id (like P-7K3M9X2QDA)")
     return value
+
+
+def _lgcode(value: str) -> str:
+    try:
+        return validate_lgcode(value.strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
 
 
 def _deadline(value: str) -> datetime:
@@ -446,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=[k for k in DeadlineKind if k.waits_for_a_person])
     c.add_argument("--until", type=_deadline, required=True,
                    help="YYYY-MM-DD (end of that day, JST) or an ISO date-time")
-    c.add_argument("--lgcode", help="extend a member municipality's rollout deadline")
+    c.add_argument("--lgcode", type=_lgcode,
+                   help="extend a member municipality's rollout deadline")
 
     c = command("plan", cmd_plan, "record the pilot plan of an adopted proposal")
     c.add_argument("--start", type=_iso_date, required=True)
@@ -465,7 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("deployed", cmd_deployed, "report that a member municipality has deployed the pilot"),
     ):
         c = command(name, handler, text)
-        c.add_argument("--lgcode", required=True, help="your municipality's 6-digit lgcode")
+        c.add_argument("--lgcode", type=_lgcode, required=True,
+                       help="your municipality's 6-digit lgcode")
         if name == "decline":
             c.add_argument("--reason", required=True)
         if name == "deployed":
@@ -494,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("network", cmd_network, "list or add member municipalities", pid=False)
     c.add_argument("action", choices=["list", "add", "count"])
-    c.add_argument("lgcodes", nargs="*")
+    c.add_argument("lgcodes", nargs="*", type=_lgcode)
     c.add_argument("--prefecture", help="add every municipality of this prefecture (e.g. 埼玉県)")
     c.add_argument("--all", action="store_true", help="add all 1,741 municipalities")
     c.add_argument("--email", help="contact address of the municipalities named")

@@ -29,8 +29,8 @@ def read_data(path: Path) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise InputFileError(f"{path} is not valid {path.suffix.lstrip('.') or 'YAML'}: "
-                             f"{str(err).splitlines()[0]}") from err
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise InputFileError(f"{path} is not valid {kind}: {str(err).splitlines()[0]}") from err
 
 
 def describe_validation(err: ValidationError) -> str:
