@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -565,7 +566,13 @@ async def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(asyncio.run(run()))
+    code = asyncio.run(run())
+    # All work is done and every connection closed. The Temporal client's native runtime can
+    # race the interpreter's finalisation and abort an otherwise finished process (seen as
+    # exit status -6/-11 once in a few hundred runs), so leave without finalising.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

