@@ -4,6 +4,7 @@ once joined, is tracked until it reports the deployment."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from temporalio import workflow
 
@@ -36,7 +37,7 @@ class MembershipWorkflow:
     def __init__(self, inp: MemberInput) -> None:
         self._input = inp
 
-        def notify(state: MembershipState, events: list[Event]) -> list[Notification]:
+        def notify(state: MembershipState, events: Sequence[Event]) -> list[Notification]:
             return for_member(state, events, inp.secretariat_email)
 
         self._rec: Recorder[MembershipState, MemberCommand] = Recorder(
@@ -59,6 +60,8 @@ class MembershipWorkflow:
             while self.state.is_open:
                 await self._rec.deliver()
                 self._publish()
+                if not self.state.is_open:
+                    break  # the member answered while its notifications were being sent
                 await self._wait_for_change_or_deadline()
         except asyncio.CancelledError:
             # The proposal was withdrawn: tell the member its offer no longer stands.

@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import reduce
 
 from temporalio import workflow
+from temporalio.exceptions import CancelledError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -139,8 +140,10 @@ class ProposalWorkflow:
             or info.get_current_history_length() > self._input.history_limit)
 
     async def _continue_as_new(self) -> None:
-        await workflow.wait_condition(workflow.all_handlers_finished)
         await self._rec.deliver()
+        # Nothing may await between this wait and continuing: an Update accepted meanwhile
+        # (during the delivery, say) would be cut off, its events recorded but not carried.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._input.model_copy(update={
             "snapshot": self.state, "undelivered": list(self._rec.undelivered)}))
 
@@ -152,8 +155,13 @@ class ProposalWorkflow:
             NetworkActivities.rollout_targets, RolloutTargetsRequest(host_town=self.state.town),
             start_to_close_timeout=ACTIVITY_TIMEOUT, summary="load the network's members")
         self._targets = targets.members
-        await self._rec.execute(OfferRollout(
-            actor=SYSTEM, members=tuple(m.lgcode for m in targets.members)))
+        try:
+            await self._rec.execute(OfferRollout(
+                actor=SYSTEM, members=tuple(m.lgcode for m in targets.members)))
+        except DomainError:
+            # The proposal was withdrawn while the members were being read: offer nothing.
+            if self.state.stage is Stage.EVALUATED:
+                raise
 
     async def _run_rollout(self) -> None:
         s = self.state
@@ -188,6 +196,10 @@ class ProposalWorkflow:
             await self._rollout
         except asyncio.CancelledError:
             pass
+        except ChildWorkflowError as err:
+            # A cancelled child resolves its handle with this error, caused by the cancel.
+            if not isinstance(err.cause, CancelledError):
+                raise
 
     # -- actions -------------------------------------------------------------------------------
 

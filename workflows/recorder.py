@@ -14,7 +14,7 @@ from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import DeliveryRequest, RecordRequest, RecordResult
@@ -90,7 +90,16 @@ class Recorder(Generic[S, C]):
 
     async def execute(self, command: C) -> list[Event]:
         async with self.lock:
-            return await self._execute_locked(command)
+            # Once decided, a command is recorded and folded even if the workflow is cancelled
+            # meanwhile (a withdrawn rollout cancels its members): an event in the store that
+            # the state lacks would make every later append fail. The cancellation is raised
+            # when the recording is done.
+            recording = asyncio.ensure_future(self._execute_locked(command))
+            try:
+                return await asyncio.shield(recording)
+            except asyncio.CancelledError:
+                await recording
+                raise
 
     async def _execute_locked(self, command: C) -> list[Event]:
         ctx = Context(workflow.uuid4(), workflow.now())
@@ -118,11 +127,18 @@ class Recorder(Generic[S, C]):
         """Send what recorded events left in the outbox; the activity is idempotent."""
         while self.undelivered:
             batch = self.undelivered[:100]
-            await workflow.execute_activity_method(
-                NotifyActivities.deliver_notifications,
-                DeliveryRequest(event_ids=[UUID(i) for i in batch]),
-                start_to_close_timeout=DELIVERY_TIMEOUT, retry_policy=DELIVERY_RETRY,
-                summary=f"deliver notifications of {len(batch)} event(s)",
-            )
+            try:
+                await workflow.execute_activity_method(
+                    NotifyActivities.deliver_notifications,
+                    DeliveryRequest(event_ids=[UUID(i) for i in batch]),
+                    start_to_close_timeout=DELIVERY_TIMEOUT, retry_policy=DELIVERY_RETRY,
+                    summary=f"deliver notifications of {len(batch)} event(s)",
+                )
+            except ActivityError as err:
+                # The workflow was cancelled while delivering: raise it as the cancellation
+                # it is (the batch stays undelivered, and a later delivery sends it).
+                if isinstance(err.cause, CancelledError):
+                    raise asyncio.CancelledError from err
+                raise
             del self.undelivered[: len(batch)]
 
