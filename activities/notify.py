@@ -62,7 +62,7 @@ class NotifyActivities:
                     await c.execute("""UPDATE outbox SET status = 'failed', attempts = attempts + 1,
                                        last_error = $2 WHERE id = $1""", outbox_id, str(err))
                     return "failed"
-                except Exception as err:  # noqa: BLE001 - transient: recorded, then retried
+                except Exception as err:  # transient: recorded, then retried
                     error = err
                 else:
                     await c.execute("""UPDATE outbox SET status = 'sent', sent_at = now(),

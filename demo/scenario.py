@@ -92,6 +92,8 @@ class Case:
     handle: WorkflowHandle[ProposalWorkflow, ProposalState] | None = None
     done: int = 0
     notes: list[str] = field(default_factory=list)
+    # Set once the workflow is started, so that cases acting on this one can wait for it.
+    submitted: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def proposal_id(self) -> str:
@@ -188,13 +190,14 @@ class Demo:
     async def _submit(self, case: Case) -> WorkflowHandle[ProposalWorkflow, ProposalState]:
         case.handle = await start_proposal(self.client, case.proposal, self.policies,
                                            task_queue=self.task_queue, submitted_by=SECRETARIAT)
+        case.submitted.set()
         return case.handle
 
     async def _until(self, case: Case, *stages: Stage) -> ProposalState:
         loop = asyncio.get_running_loop()
         end = loop.time() + 600 * max(self.pace, 1.0)
-        while case.handle is None:  # another case's task has not submitted it yet
-            await asyncio.sleep(0.1)
+        await case.submitted.wait()  # another case's task may not have submitted it yet
+        assert case.handle is not None
         while True:
             state = await case.handle.query(ProposalWorkflow.current_state)
             if state.stage in stages:
