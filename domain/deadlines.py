@@ -7,6 +7,7 @@ decider alone says what happens when time passes (the workflow only says what ti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -53,6 +54,7 @@ _LABELS = {
 
 
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([dhms])\s*")
 
 
 def parse_duration(value: object) -> object:
@@ -61,17 +63,19 @@ def parse_duration(value: object) -> object:
     Town policies are written in days; the short units serve rehearsals and demos, where a
     month-long wait would stop the show. ISO 8601 (``P30D``) passes through to pydantic.
     """
+    if isinstance(value, str):  # first: the stored form ("P30D") of every policy read back
+        m = _DURATION.fullmatch(value)
+        return timedelta(**{_UNITS[m[2]]: float(m[1])}) if m else value
     if isinstance(value, bool):
         raise ValueError("a duration must be a number of days or like 30d, 12h, 45m, 30s")
     if isinstance(value, int | float):
         return timedelta(days=value)
-    if isinstance(value, str) and (m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhms])\s*", value)):
-        return timedelta(**{_UNITS[m[2]]: float(m[1])})
     return value
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 _ZERO = timedelta(0)
+_SHORTEST, _LONGEST, _LONGEST_SIDE = timedelta(seconds=1), timedelta(days=730), timedelta(days=365)
 
 
 class DeadlinePolicy(Model):
@@ -88,11 +92,11 @@ class DeadlinePolicy(Model):
 
     @model_validator(mode="after")
     def _durations_in_range(self) -> DeadlinePolicy:
-        if not timedelta(seconds=1) <= self.days <= timedelta(days=730):
+        if not _SHORTEST <= self.days <= _LONGEST:
             raise ValueError("days must be between 1 second and 730 days")
         for name, value in (("remind_days_before", self.remind_days_before),
                             ("grace_days", self.grace_days)):
-            if not _ZERO <= value <= timedelta(days=365):
+            if not _ZERO <= value <= _LONGEST_SIDE:
                 raise ValueError(f"{name} must be between 0 and 365 days")
         if self.remind_days_before >= self.days:
             raise ValueError("the reminder must come after the wait starts (remind_days_before < days)")
@@ -144,3 +148,9 @@ class Deadline(Model):
     @classmethod
     def scheduled(cls, kind: DeadlineKind, at: datetime) -> Deadline:
         return cls(kind=kind, due_at=at)
+
+
+def next_wakeup(deadlines: Iterable[Deadline]) -> datetime | None:
+    """The earliest moment at which time alone changes something."""
+    moments = [m[0] for d in deadlines if (m := d.next_moment()) is not None]
+    return min(moments) if moments else None

@@ -7,6 +7,7 @@ window, and each that joins is tracked until it reports the deployment.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from domain.commands import (
@@ -20,7 +21,7 @@ from domain.commands import (
     Tick,
     WithdrawOffer,
 )
-from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy, Moment
+from domain.deadlines import Deadline, DeadlineKind, DeadlinePolicy, Moment, next_wakeup
 from domain.errors import DomainError, ErrorCode
 from domain.events import (
     DeadlineExtended,
@@ -58,6 +59,9 @@ class MembershipState(Model):
     @property
     def is_open(self) -> bool:
         return self.status is not None and not self.status.is_terminal
+
+    def next_wakeup(self) -> datetime | None:
+        return next_wakeup(self.deadlines)
 
 
 def evolve_member(state: MembershipState, event: Event) -> MembershipState:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from domain.deadlines import Deadline, DeadlineKind
+from domain.deadlines import Deadline, DeadlineKind, next_wakeup
 from domain.events import (
     ChangesRequested,
     DeadlineExtended,
@@ -89,8 +89,7 @@ class ProposalState(Model):
 
     def next_wakeup(self) -> datetime | None:
         """The earliest moment at which time alone changes something."""
-        moments = [m[0] for d in self.deadlines if (m := d.next_moment()) is not None]
-        return min(moments) if moments else None
+        return next_wakeup(self.deadlines)
 
     def waiting_for(self) -> Deadline | None:
         """The wait a person is most urgently expected to end (for operators and lists)."""

@@ -75,19 +75,8 @@ class MembershipWorkflow:
         return MemberOutcome(lgcode=inp.municipality.lgcode, status=self.state.status)
 
     async def _wait_for_change_or_deadline(self) -> None:
-        version = self.state.version
-        moments = [m[0] for d in self.state.deadlines if (m := d.next_moment())]
-        wake = min(moments) if moments else None
-        now = workflow.now()
-        if wake is not None and wake <= now:
-            await self._rec.execute(Tick(actor=SYSTEM))
-            return
-        try:
-            await workflow.wait_condition(
-                lambda: self.state.version != version or bool(self._rec.undelivered),
-                timeout=(wake - now) if wake else None, timeout_summary="next deadline moment")
-        except TimeoutError:
-            await self._rec.execute(Tick(actor=SYSTEM))
+        await self._rec.wait_for_change_or_deadline(
+            self.state.next_wakeup(), Tick(actor=SYSTEM), "next deadline moment")
 
     def _publish(self) -> None:
         self._publisher.publish(member_attributes(self.state), member_details(self.state))

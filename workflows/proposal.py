@@ -113,22 +113,10 @@ class ProposalWorkflow:
     # -- waiting -------------------------------------------------------------------------------
 
     async def _wait_for_change_or_deadline(self) -> None:
-        version = self.state.version
-        wake = self.state.next_wakeup()
-        now = workflow.now()
-        if wake is not None and wake <= now:
-            await self._rec.execute(Tick(actor=SYSTEM))
-            return
         wait = self.state.waiting_for()
-        try:
-            await workflow.wait_condition(
-                lambda: self.state.version != version or bool(self._rec.undelivered),
-                timeout=(wake - now) if wake else None,
-                timeout_summary=f"next deadline moment ({wait.kind.value})" if wait else
-                "next scheduled moment",
-            )
-        except TimeoutError:
-            await self._rec.execute(Tick(actor=SYSTEM))
+        await self._rec.wait_for_change_or_deadline(
+            self.state.next_wakeup(), Tick(actor=SYSTEM),
+            f"next deadline moment ({wait.kind.value})" if wait else "next scheduled moment")
 
     def _publish(self) -> None:
         self._publisher.publish(proposal_attributes(self.state), proposal_details(self.state))

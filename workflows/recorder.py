@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
@@ -122,6 +122,22 @@ class Recorder(Generic[S, C]):
         noted = {n.event_id for n in notes}
         self.undelivered += [str(e.event_id) for e in events if e.event_id in noted]
         return events
+
+    async def wait_for_change_or_deadline(self, wake: datetime | None, tick: C,
+                                          summary: str) -> None:
+        """Sleep until the state changes, notifications await delivery, or `wake` comes;
+        at `wake`, decide `tick` so the clock's moments are handled."""
+        version = self.state.version
+        now = workflow.now()
+        if wake is not None and wake <= now:
+            await self.execute(tick)
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: self.state.version != version or bool(self.undelivered),
+                timeout=(wake - now) if wake else None, timeout_summary=summary)
+        except TimeoutError:
+            await self.execute(tick)
 
     async def deliver(self) -> None:
         """Send what recorded events left in the outbox; the activity is idempotent."""
