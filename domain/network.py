@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from pydantic import EmailStr
-
 from domain.proposal import Model
-from domain.values import FOUNDING_TOWN_LGCODES, Lgcode, ShortText, Town
+from domain.values import FOUNDING_TOWN_LGCODES, Email, Lgcode, ShortText, Town
 
 
 class Municipality(Model):
@@ -15,7 +13,7 @@ class Municipality(Model):
     name: ShortText
     prefecture: ShortText
     kana: str | None = None
-    contact_email: EmailStr | None = None
+    contact_email: Email | None = None
 
     @property
     def label(self) -> str:

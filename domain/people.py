@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from domain.proposal import Model
-from domain.values import Name, Role, ShortText, Slug, Town, normalise_name
+from domain.values import Email, Name, Role, ShortText, Slug, Town, normalise_name
 
 
 class Actor(Model):
@@ -24,7 +24,7 @@ class Reviewer(Model):
 
     reviewer_id: Slug
     name: Name
-    email: EmailStr
+    email: Email
     town: Town
     affiliations: tuple[ShortText, ...] = Field(default=(), max_length=20)
     chair: bool = False

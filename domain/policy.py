@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import Field, model_validator
 
 from domain.deadlines import DeadlinePolicy
 from domain.people import Reviewer
 from domain.proposal import Model, Theme
-from domain.values import ShortText, Town
+from domain.values import Email, ShortText, Town
 
 
 class DecisionRule(StrEnum):
@@ -23,7 +23,7 @@ class DecisionRule(StrEnum):
 class TownPolicy(Model):
     town: Town
     programme: ShortText  # e.g. "Yokolab (よこらぼ)"
-    secretariat_email: EmailStr
+    secretariat_email: Email
     committee: tuple[Reviewer, ...] = Field(min_length=1, max_length=30)
     quorum: int = Field(ge=1, le=30)
     rule: DecisionRule = DecisionRule.MAJORITY

@@ -7,10 +7,11 @@ import unicodedata
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.values import (
     Comment,
+    Email,
     LongText,
     Name,
     Paragraph,
@@ -44,7 +45,7 @@ class Model(BaseModel):
 
 class Contact(Model):
     name: Name
-    email: EmailStr
+    email: Email
     phone: Phone | None = None
 
 

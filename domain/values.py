@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, Field
+from pydantic.networks import validate_email
 
 JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time.
 
@@ -83,8 +85,19 @@ Lgcode = Annotated[str, BeforeValidator(lambda v: str(v).strip()), AfterValidato
 _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
+# Every character the loop below refuses: Cc (U+0000-001F, U+007F-009F), Cs and Co (U+D800-F8FF,
+# U+F0000-FFFFD, U+100000-10FFFD: fixed by Unicode's stability policy) and the bidi controls;
+# multiline text may hold tabs and newlines. Text with none of them (nearly all text) skips the
+# loop, which is kept to name the first offender.
+_REFUSED = r"\x7f-\x9f\ud800-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd\u202a-\u202e\u2066-\u2069"
+_SUSPECT_LINE = re.compile(rf"[\x00-\x1f{_REFUSED}]")
+_SUSPECT_MULTILINE = re.compile(rf"[\x00-\x08\x0b-\x1f{_REFUSED}]")
+
+
 def _check_text(value: str, *, multiline: bool) -> str:
     value = unicodedata.normalize("NFC", value).strip()
+    if (_SUSPECT_MULTILINE if multiline else _SUSPECT_LINE).search(value) is None:
+        return value
     allowed = {"\n", "\t"} if multiline else set()
     for ch in value:
         if ch in allowed:
@@ -135,6 +148,28 @@ def normalise_name(value: str) -> str:
         folded = folded.replace(suffix, "")
     folded = re.sub(r"\b(inc|ltd|llc|co|corp|kk|gk|k\.k|g\.k)\b\.?", "", folded)
     return re.sub(r"[\s.,・()]+", "", folded)
+
+
+# -- e-mail addresses --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_email(value: str) -> str:
+    """pydantic's EmailStr check (email-validator), remembered per address: the same committee
+    addresses arrive with every proposal, every state read and every event parsed. A refused
+    address raises each time, exactly as before (lru_cache keeps only results)."""
+    return validate_email(value)[1]
+
+
+if TYPE_CHECKING:
+    Email = EmailStr
+else:
+
+    class Email(EmailStr):
+        """EmailStr (same check, result, errors and JSON schema), validated once per address."""
+
+        @classmethod
+        def _validate(cls, input_value: str, /) -> str:
+            return _normalised_email(input_value)
 
 
 # -- time -----------------------------------------------------------------------------------

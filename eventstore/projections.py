@@ -6,7 +6,10 @@ and can be rebuilt from the log alone, row for row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import asyncpg
@@ -94,22 +97,52 @@ async def rebuild(conn: asyncpg.Connection, batch: int = 5000) -> int:
     count = 0
     async with conn.transaction():
         await conn.execute("TRUNCATE proposals, rollout_members")
-        async for row in conn.cursor("SELECT data::text FROM events ORDER BY position",
-                                     prefetch=batch):
-            event: Event = parse_event(row[0])
-            count += 1
-            if event.member is None:
-                pid = event.proposal_id
-                proposals[pid] = evolve(proposals.get(pid) or ProposalState(), event)
-            else:
-                key = (event.proposal_id, event.member)
-                members[key] = evolve_member(members.get(key) or MembershipState(), event)
-        await conn.copy_records_to_table(
-            "proposals", columns=PROPOSAL_COLUMNS,
-            records=[proposal_row(s) for s in proposals.values()],
-        )
-        await conn.copy_records_to_table(
-            "rollout_members", columns=MEMBER_COLUMNS,
-            records=[member_row(s) for s in members.values()],
-        )
+        cursor = await conn.cursor("SELECT data::text FROM events ORDER BY position")
+        with _cycles_uncollected():
+            rows = await cursor.fetch(batch)
+            while rows:
+                # Ask for the next rows before folding these, and let them in now and then:
+                # the server reads and sends them meanwhile, instead of waiting for us.
+                ahead = asyncio.ensure_future(cursor.fetch(batch))
+                try:
+                    for i, row in enumerate(rows):
+                        if i % 256 == 0:
+                            await asyncio.sleep(0)
+                        event: Event = parse_event(row[0])
+                        count += 1
+                        if event.member is None:
+                            pid = event.proposal_id
+                            proposals[pid] = evolve(proposals.get(pid) or ProposalState(), event)
+                        else:
+                            key = (event.proposal_id, event.member)
+                            members[key] = evolve_member(members.get(key) or MembershipState(),
+                                                         event)
+                except BaseException:
+                    # Folding failed: let the fetch under way finish, so that the connection
+                    # is free for the rollback, then raise what failed.
+                    with suppress(Exception):
+                        await ahead
+                    raise
+                rows = await ahead
+            proposal_rows = [proposal_row(s) for s in proposals.values()]
+            member_rows = [member_row(s) for s in members.values()]
+            proposals.clear()  # freed now, before the collector is back to scan them
+            members.clear()
+        await conn.copy_records_to_table("proposals", columns=PROPOSAL_COLUMNS,
+                                         records=proposal_rows)
+        await conn.copy_records_to_table("rollout_members", columns=MEMBER_COLUMNS,
+                                         records=member_rows)
     return count
+
+
+@contextmanager
+def _cycles_uncollected() -> Iterator[None]:
+    """Folding allocates millions of objects, none in a reference cycle: the cyclic garbage
+    collector would only rescan the growing dicts of states, over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

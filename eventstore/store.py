@@ -105,14 +105,20 @@ class EventStore:
         async with self._connection(conn) as c:
             try:
                 async with c.transaction():
-                    replay = await self._already_recorded(c, stream_id, events)
-                    if replay is not None:
-                        return replay
+                    if conn is not None:
+                        # In the caller's transaction a failed write cannot be looked past:
+                        # recognise a replay before writing.
+                        replay = await self._already_recorded(c, stream_id, events)
+                        if replay is not None:
+                            return replay
                     return await self._write(c, stream_id, expected_version, events,
                                              notifications)
             except (ConcurrencyError, asyncpg.UniqueViolationError):
-                # A concurrent writer may have recorded these very events (a retried
-                # activity racing its first attempt): that is success, not a conflict.
+                # These very events may be recorded already (a retried activity, or one racing
+                # its first attempt): that is success, not a conflict. A recorded event always
+                # fails the write (its stream moved past `expected_version`, or its id is
+                # taken), so looking only after a failure finds every replay, and spares the
+                # common case a round trip.
                 if conn is None:
                     replay = await self._already_recorded(c, stream_id, events)
                     if replay is not None:
@@ -181,16 +187,24 @@ class EventStore:
             await self._enqueue(c, notifications, stored)
         for projector in self.projectors:
             await projector.apply(c, stored)
-        # Last, so that the lock is held only for the insert and the commit.
-        await c.execute("SELECT pg_advisory_xact_lock($1)", POSITION_LOCK)
+        data = [e.model_dump_json() for e in stored]
+        # The hash is of the event as the writer sent it: the same JSON unless a number was
+        # allocated into it.
+        hashes = [hashlib.sha256((d if s is e else e.model_dump_json()).encode()).digest()
+                  for d, s, e in zip(data, stored, events, strict=True)]
+        # Last, so that the lock is held only for the insert and the commit. The lock is taken
+        # in the statement that takes the positions, before any: `nextval` is evaluated above
+        # the sort, which reads every row of the join with `position_lock` first.
         rows = await c.fetch(
-            """INSERT INTO events (event_id, stream_id, proposal_id, version, type, data,
+            """WITH position_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($9))
+               INSERT INTO events (event_id, stream_id, proposal_id, version, type, data,
                                    content_hash, occurred_at)
                SELECT u.event_id, $1, u.proposal_id, u.version, u.type, u.data::jsonb,
                       u.content_hash, u.occurred_at
                FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[],
                            $7::bytea[], $8::timestamptz[])
-                    AS u(event_id, proposal_id, version, type, data, content_hash, occurred_at)
+                    AS u(event_id, proposal_id, version, type, data, content_hash, occurred_at),
+                    position_lock
                ORDER BY u.version
                RETURNING position""",
             stream_id,
@@ -198,9 +212,10 @@ class EventStore:
             [e.proposal_id for e in stored],
             [e.sequence for e in stored],
             [e.type for e in stored],
-            [e.model_dump_json() for e in stored],
-            [content_hash(e) for e in events],
+            data,
+            hashes,
             [e.occurred_at for e in stored],
+            POSITION_LOCK,
         )
         return AppendResult(
             stream_id=stream_id, version=new_version,
