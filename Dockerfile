@@ -33,6 +33,7 @@ COPY workflows/ workflows/
 COPY infra/ infra/
 COPY cli/ cli/
 COPY demo/ demo/
+COPY bench/ bench/
 COPY worker.py starter.py ./
 RUN /opt/kyoso/bin/pip install . \
  && cd / && /opt/kyoso/bin/python -c "import worker, starter; \
