@@ -46,6 +46,13 @@ def _append(log: Path) -> BinaryIO:
     return log.open("ab")
 
 
+async def _drain(stream: asyncio.StreamReader, log: Path) -> None:
+    with _append(log) as out:
+        while chunk := await stream.read(65536):
+            out.write(chunk)
+            out.flush()
+
+
 @asynccontextmanager
 async def worker_process(address: str, namespace: str, log: Path, *, database_url: str | None,
                          queue: str | None = None, floor_queue: str | None = None,
@@ -62,12 +69,17 @@ async def worker_process(address: str, namespace: str, log: Path, *, database_ur
     with _append(log) as err:
         proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE,
                                                     stderr=err)
+    draining: asyncio.Future[None] | None = None
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), startup_timeout)
         if line.strip() != b"ready":
             await proc.wait()
             raise RuntimeError(f"the benchmark worker did not start:\n{_tail(log)}")
+        # The SDK's core writes its own log lines to stdout from the thread that processes
+        # workflow tasks: an undrained pipe fills and stalls every workflow (seen at ~4,000
+        # open proposals). Everything after "ready" goes to the log.
+        draining = asyncio.ensure_future(_drain(proc.stdout, log))
         yield WorkerProcess(proc.pid, log)
     finally:
         if proc.returncode is None:
@@ -77,3 +89,5 @@ async def worker_process(address: str, namespace: str, log: Path, *, database_ur
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+        if draining is not None:
+            await draining
